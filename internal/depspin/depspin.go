@@ -4,6 +4,7 @@ package depspin
 
 import (
 	_ "github.com/golang-jwt/jwt/v5"
+	_ "github.com/golangci/plugin-module-register/register"
 	_ "github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/collectors"
