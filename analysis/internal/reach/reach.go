@@ -23,6 +23,8 @@ import (
 	"golang.org/x/tools/go/analysis/passes/inspect"
 	"golang.org/x/tools/go/ast/inspector"
 	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/herdhq/herd/analysis/internal/ignore"
 )
 
 // Analyzer computes a *Result for each package. It reports nothing itself.
@@ -44,6 +46,7 @@ type Result struct {
 	// with a handler signature.
 	Handlers []ast.Node
 	reached  map[ast.Node]bool
+	byName   map[string][]*ast.FuncDecl // methods, for calls through interfaces
 }
 
 // Reached reports whether fn (an *ast.FuncDecl or *ast.FuncLit) runs while
@@ -62,13 +65,51 @@ func (r *Result) Outermost(stack []ast.Node) ast.Node {
 	return nil
 }
 
+// From returns roots and the functions of the package they reach through
+// calls, method values and functions passed as values.
+func (r *Result) From(info *types.Info, roots []ast.Node) map[ast.Node]bool {
+	seen := make(map[ast.Node]bool)
+	work := append([]ast.Node(nil), roots...)
+	for _, n := range work {
+		seen[n] = true
+	}
+	add := func(d *ast.FuncDecl) {
+		if d != nil && !seen[d] {
+			seen[d] = true
+			work = append(work, d)
+		}
+	}
+	for len(work) > 0 {
+		n := work[len(work)-1]
+		work = work[:len(work)-1]
+		ast.Inspect(n, func(n ast.Node) bool {
+			id, ok := n.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			fn, ok := info.Uses[id].(*types.Func)
+			if !ok {
+				return true
+			}
+			fn = fn.Origin()
+			add(r.Decls[fn])
+			if recv := fn.Signature().Recv(); recv != nil && types.IsInterface(recv.Type()) {
+				for _, d := range r.byName[fn.Name()] {
+					add(d)
+				}
+			}
+			return true
+		})
+	}
+	return seen
+}
+
 func run(pass *analysis.Pass) (any, error) {
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	res := &Result{
 		Decls:   make(map[*types.Func]*ast.FuncDecl),
 		reached: make(map[ast.Node]bool),
 	}
-	// Methods by name, for calls through interfaces.
 	byName := make(map[string][]*ast.FuncDecl)
 
 	ins.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
@@ -87,41 +128,14 @@ func run(pass *analysis.Pass) (any, error) {
 		case *ast.FuncLit:
 			sig, _ = pass.TypesInfo.TypeOf(n).(*types.Signature)
 		}
-		if sig != nil && IsHandler(sig) {
+		// Handlers in tests serve test requests only.
+		if sig != nil && IsHandler(sig) && !ignore.TestFile(pass.Fset, n.Pos()) {
 			res.Handlers = append(res.Handlers, n)
 		}
 	})
 
-	work := append([]ast.Node(nil), res.Handlers...)
-	for _, n := range work {
-		res.reached[n] = true
-	}
-	add := func(d *ast.FuncDecl) {
-		if d != nil && !res.reached[d] {
-			res.reached[d] = true
-			work = append(work, d)
-		}
-	}
-	for len(work) > 0 {
-		n := work[len(work)-1]
-		work = work[:len(work)-1]
-		ast.Inspect(n, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.Ident:
-				// Calls, method values and functions passed as values alike.
-				if fn, ok := pass.TypesInfo.Uses[n].(*types.Func); ok {
-					fn = fn.Origin()
-					add(res.Decls[fn])
-					if recv := fn.Signature().Recv(); recv != nil && types.IsInterface(recv.Type()) {
-						for _, d := range byName[fn.Name()] {
-							add(d)
-						}
-					}
-				}
-			}
-			return true
-		})
-	}
+	res.byName = byName
+	res.reached = res.From(pass.TypesInfo, res.Handlers)
 	return res, nil
 }
 

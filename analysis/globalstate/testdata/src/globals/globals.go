@@ -26,7 +26,7 @@ func Hit() {
 }
 
 func HitBy(n int) {
-	hits += n        // want `package-level counter hits is incremented`
+	hits += n       // want `package-level counter hits is incremented`
 	hits = hits + 1 // want `package-level counter hits is incremented`
 }
 
