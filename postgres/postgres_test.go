@@ -25,7 +25,7 @@ func randomName(prefix string) string {
 // testConfig returns a configuration of the test database with a schema of
 // its own, which does not exist yet and is dropped when t ends; so tests
 // and runs never see each other's rows, and migrations start from nothing.
-func testConfig(t *testing.T) postgres.Config {
+func testConfig(t testing.TB) postgres.Config {
 	t.Helper()
 	url := testenv.PostgresURL(t)
 	schema := randomName("herd_test_")
