@@ -44,8 +44,9 @@ while the program starts (from init, main, run or a New constructor) are
 not. Variables captured by a handler closure and changed by it are reported
 too. Values created while serving a request are request-scoped and fine.
 
-Suppress a finding with //statelint:ignore <reason> on the line or on the
-field's declaration.`
+Suppress a finding with //statelint:ignore <reason> on the line, on the
+field's declaration, or on the declaration of the type holding the field
+(for a value that is one per process by nature, such as a supervisor).`
 
 var Analyzer = &analysis.Analyzer{
 	Name:     "handlerstate",
@@ -79,14 +80,14 @@ func run(pass *analysis.Pass) (any, error) {
 			if len(path) == 0 || global(path[0].Var) {
 				continue // globalstate's business
 			}
-			what, decl, kind, ok := stateful(pass.Pkg, path, w.Op, outer, long)
+			what, decl, owner, kind, ok := stateful(pass.Pkg, path, w.Op, outer, long)
 			if !ok {
 				continue
 			}
 			if ignored == nil {
 				ignored = ignore.Parse(pass)
 			}
-			if ignored.Suppressed(w.Node.Pos(), decl) {
+			if ignored.Suppressed(w.Node.Pos(), decl, owner) {
 				continue
 			}
 			verb := "written"
@@ -103,30 +104,31 @@ func run(pass *analysis.Pass) (any, error) {
 
 // stateful finds the step of path that holds request-spanning state: a
 // variable captured from outside the handler, or a field of a long-lived
-// type. It returns how to name it and where it is declared.
-func stateful(pkg *types.Package, path []write.Step, op write.Op, outer ast.Node, long map[*types.TypeName]bool) (what string, decl token.Pos, kind write.Kind, ok bool) {
+// type. It returns how to name it, where it is declared and, for a field,
+// where the type holding it is declared.
+func stateful(pkg *types.Package, path []write.Step, op write.Op, outer ast.Node, long map[*types.TypeName]bool) (what string, decl, owner token.Pos, kind write.Kind, ok bool) {
 	root := path[0].Var
 	if outer != nil && (root.Pos() < outer.Pos() || root.Pos() >= outer.End()) {
 		for i, step := range path {
 			if kind, ok := write.Stateful(step, op, pkg); ok {
-				if owner := local(step.Owner, pkg); owner != nil && long[owner] {
-					return "field " + owner.Name() + "." + step.Var.Name(), step.Var.Pos(), kind, true
+				if tn := local(step.Owner, pkg); tn != nil && long[tn] {
+					return "field " + tn.Name() + "." + step.Var.Name(), step.Var.Pos(), tn.Pos(), kind, true
 				}
-				return "variable " + spell(path[:i+1]) + " captured by a handler", root.Pos(), kind, true
+				return "variable " + spell(path[:i+1]) + " captured by a handler", root.Pos(), token.NoPos, kind, true
 			}
 		}
-		return "", 0, 0, false
+		return "", 0, 0, 0, false
 	}
 	for _, step := range path[1:] {
-		owner := local(step.Owner, pkg)
-		if owner == nil || !long[owner] {
+		tn := local(step.Owner, pkg)
+		if tn == nil || !long[tn] {
 			continue
 		}
 		if kind, ok := write.Stateful(step, op, pkg); ok {
-			return "field " + owner.Name() + "." + step.Var.Name(), step.Var.Pos(), kind, true
+			return "field " + tn.Name() + "." + step.Var.Name(), step.Var.Pos(), tn.Pos(), kind, true
 		}
 	}
-	return "", 0, 0, false
+	return "", 0, 0, 0, false
 }
 
 func spell(path []write.Step) string {

@@ -82,6 +82,8 @@ func parse(text string) (reason string, ok bool) {
 	if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
 		return "", false // e.g. //statelint:ignoreme is some other directive
 	}
+	// A second comment after the directive is not its reason.
+	rest, _, _ = strings.Cut(rest, "//")
 	return strings.TrimSpace(rest), true
 }
 

@@ -73,3 +73,17 @@ func Router() http.Handler {
 	r.Mount("/todos", (&todosResource{todos: map[string]todo{}}).Routes())
 	return r
 }
+
+// metrics is this replica's own view of its traffic, exposed per replica.
+//
+//statelint:ignore per-replica by design: scraped from each replica on its own
+type metrics struct {
+	requests int
+	byRoute  map[string]int
+}
+
+func (m *metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.requests++
+	m.byRoute[r.URL.Path]++
+	fmt.Fprintln(w, m.requests)
+}
