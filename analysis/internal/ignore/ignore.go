@@ -5,7 +5,9 @@
 // A directive applies to the line it ends (a trailing comment) or, when it
 // stands on its own line, to the next line of code. A diagnostic is
 // suppressed when a directive with a reason applies to the line of the
-// offending statement or to the line that declares what it writes. A
+// offending statement, to the line that declares what it writes, or to the
+// file's package clause, which covers the whole file (for code that never
+// runs as a replica, such as a local supervisor). A
 // directive without a reason suppresses nothing: the ignorecheck analyzer
 // reports it, so every exception in the code says why it is safe.
 package ignore
@@ -32,17 +34,23 @@ type Directive struct {
 type Set struct {
 	fset  *token.FileSet
 	lines map[*token.File]map[int]Directive
+	pkg   map[*token.File]int // the line of each file's package clause
 	all   []Directive
 }
 
 // Parse collects the directives of the package being analyzed.
 func Parse(pass *analysis.Pass) *Set {
-	s := &Set{fset: pass.Fset, lines: make(map[*token.File]map[int]Directive)}
+	s := &Set{
+		fset:  pass.Fset,
+		lines: make(map[*token.File]map[int]Directive),
+		pkg:   make(map[*token.File]int),
+	}
 	for _, f := range pass.Files {
 		tf := pass.Fset.File(f.Pos())
 		if tf == nil {
 			continue
 		}
+		s.pkg[tf] = tf.Line(f.Package)
 		var code map[int]bool // lines holding something other than comments; built on first need
 		for _, group := range f.Comments {
 			for _, c := range group.List {
@@ -119,8 +127,10 @@ func (s *Set) Suppressed(positions ...token.Pos) bool {
 		if tf == nil {
 			continue
 		}
-		if d, ok := s.lines[tf][tf.Line(pos)]; ok && d.Reason != "" {
-			return true
+		for _, line := range []int{tf.Line(pos), s.pkg[tf]} {
+			if d, ok := s.lines[tf][line]; ok && d.Reason != "" {
+				return true
+			}
 		}
 	}
 	return false
