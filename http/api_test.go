@@ -100,17 +100,17 @@ func TestJWTNegatives(t *testing.T) {
 	badSig[len(badSig)-5] ^= 1
 
 	for name, tok := range map[string]string{
-		"alg none":          noneTok,
+		"alg none":                  noneTok,
 		"HS256 with the public key": hsTok,
 		"HS256 with the public PEM": hsPEMTok,
-		"unknown kid":       issue(auth.NewTokens(auth.Config{}, otherKey), now),
-		"wrong iss":         issue(auth.NewTokens(auth.Config{Issuer: "evil"}, s.key), now),
-		"wrong aud":         issue(auth.NewTokens(auth.Config{Audience: "evil"}, s.key), now),
-		"expired":           issue(s.tokens, now.Add(-2*time.Hour)),
-		"nbf in the future": issue(s.tokens, now.Add(time.Hour)),
-		"bad signature":     string(badSig),
-		"many dots":         strings.Repeat(".", 1<<16),
-		"garbage":           "not-a-token",
+		"unknown kid":               issue(auth.NewTokens(auth.Config{}, otherKey), now),
+		"wrong iss":                 issue(auth.NewTokens(auth.Config{Issuer: "evil"}, s.key), now),
+		"wrong aud":                 issue(auth.NewTokens(auth.Config{Audience: "evil"}, s.key), now),
+		"expired":                   issue(s.tokens, now.Add(-2*time.Hour)),
+		"nbf in the future":         issue(s.tokens, now.Add(time.Hour)),
+		"bad signature":             string(badSig),
+		"many dots":                 strings.Repeat(".", 1<<16),
+		"garbage":                   "not-a-token",
 	} {
 		t.Run(name, func(t *testing.T) {
 			wantProblem(t, s.do(t, "GET", "/me", nil, bearer(tok)...), 401)
