@@ -56,8 +56,8 @@ type Config struct {
 	Username, Password string
 	// DB, when not 0, overrides the database of URL. Cluster has only DB 0.
 	DB int
-	// TLS, when set, encrypts connections to Sentinel and Cluster nodes. A
-	// rediss:// URL brings its own.
+	// TLS, when set, encrypts every connection (for URL, it replaces the
+	// default that a rediss:// URL implies, e.g. to trust a private CA).
 	TLS *tls.Config
 
 	// Prefix starts every key, so that several deployments (or test runs)
@@ -143,6 +143,9 @@ func newClient(cfg Config) (goredis.UniversalClient, error) {
 		}
 		if cfg.DB != 0 {
 			opt.DB = cfg.DB
+		}
+		if cfg.TLS != nil {
+			opt.TLSConfig = cfg.TLS
 		}
 		opt.DialTimeout = cfg.DialTimeout
 		opt.ReadTimeout = cfg.ReadTimeout
