@@ -48,8 +48,8 @@ type Object struct {
 	ContentType string
 }
 
-// Store is a bucket of objects named by herd keys (herd.ValidID). It is safe
-// for concurrent use.
+// Store is a bucket of objects named by herd keys (herd.ValidID; Put and
+// Get refuse any other key with EINVALID). It is safe for concurrent use.
 type Store struct {
 	bucket *blob.Bucket
 	suffix string // appended to keys to name objects; see fileSuffix
@@ -123,6 +123,16 @@ func (s *Store) Ping(ctx context.Context) error {
 
 func (s *Store) name(key string) string { return key + s.suffix }
 
+// checkKey refuses keys outside herd.ValidID: the http package checks them
+// already, but object names built from anything else (a "/", "..") would
+// mean folders and paths to some stores.
+func checkKey(key string) error {
+	if !herd.ValidID(key) {
+		return herd.Errorf(herd.EINVALID, "invalid file key")
+	}
+	return nil
+}
+
 // Put stores the bytes of r under key. It streams them to the store while
 // counting and hashing them, so it never holds the body in memory. When r
 // yields more than maxSize bytes it aborts the write and returns ETOOLARGE:
@@ -134,6 +144,9 @@ func (s *Store) name(key string) string { return key + s.suffix }
 func (s *Store) Put(ctx context.Context, key, contentType string, r io.Reader, maxSize int64) (Object, error) {
 	if maxSize <= 0 {
 		return Object{}, fmt.Errorf("blob: Put with maxSize %d, want a positive limit", maxSize)
+	}
+	if err := checkKey(key); err != nil {
+		return Object{}, err
 	}
 	if contentType == "" {
 		contentType = DefaultContentType
@@ -198,6 +211,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // object's metadata, and stores keep no hash of their own that is the same
 // everywhere.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, Object, error) {
+	if err := checkKey(key); err != nil {
+		return nil, Object{}, err
+	}
 	r, err := s.bucket.NewReader(ctx, s.name(key), nil)
 	if err != nil {
 		return nil, Object{}, s.fail(err)

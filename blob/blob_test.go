@@ -190,6 +190,18 @@ func runStore(t *testing.T, open func(t *testing.T) *blob.Store) {
 		wantCode(t, err, herd.EINVALID, "Put with an unparsable content type")
 	})
 
+	t.Run("InvalidKeys", func(t *testing.T) {
+		for _, key := range []string{"", "..", "a/b", "../escape", strings.Repeat("k", herd.MaxIDLength+1)} {
+			_, err := s.Put(testContext(t), key, "text/plain", strings.NewReader("x"), 10)
+			wantCode(t, err, herd.EINVALID, "Put with key "+key)
+			r, _, err := s.Get(testContext(t), key)
+			if err == nil {
+				r.Close()
+			}
+			wantCode(t, err, herd.EINVALID, "Get with key "+key)
+		}
+	})
+
 	t.Run("Streaming5MiB", func(t *testing.T) {
 		const size = 5<<20 + 7 // past S3's 5 MiB part size: a multipart upload
 		key := newKey("large.bin")
