@@ -263,7 +263,7 @@ func openBackends(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 func postgresConfig(cfg config.Config) postgres.Config {
 	return postgres.Config{
 		URL: cfg.DatabaseURL, MaxConns: int32(cfg.DBMaxConns),
-		ConnectTimeout: cfg.DBConnectTimeout, QueryTimeout: cfg.DBQueryTimeout,
+		ConnectTimeout: cfg.DBConnectTimeout, QueryTimeout: cfg.DBQueryTimeout, Schema: cfg.DBSchema,
 	}
 }
 

@@ -35,6 +35,7 @@ type Config struct {
 	DBMaxConns        int
 	DBConnectTimeout  time.Duration
 	DBQueryTimeout    time.Duration
+	DBSchema          string
 	RedisURL          string
 	RedisSentinelName string
 	RedisSentinels    []string

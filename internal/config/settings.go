@@ -53,6 +53,7 @@ var Settings = []Setting{
 	integer("HERD_DB_MAX_CONNS", "10", "PostgreSQL pool size", func(c *Config) *int { return &c.DBMaxConns }),
 	duration("HERD_DB_CONNECT_TIMEOUT", "5s", "PostgreSQL connect timeout", func(c *Config) *time.Duration { return &c.DBConnectTimeout }),
 	duration("HERD_DB_QUERY_TIMEOUT", "3s", "deadline of each database query", func(c *Config) *time.Duration { return &c.DBQueryTimeout }),
+	text("HERD_DB_SCHEMA", "", "PostgreSQL schema for herd's tables, created when missing (default: the server's search_path)", func(c *Config) *string { return &c.DBSchema }, nil),
 	secret("REDIS_URL", "", "Redis URL of a single node; unset (and no Sentinel or Cluster): sessions etc. in SQLite", func(c *Config) *string { return &c.RedisURL }),
 	text("HERD_REDIS_SENTINEL_MASTER", "", "Redis Sentinel master name", func(c *Config) *string { return &c.RedisSentinelName }, nil),
 	list("HERD_REDIS_SENTINEL_ADDRS", "", "Redis Sentinel addresses, comma-separated", func(c *Config) *[]string { return &c.RedisSentinels }),
