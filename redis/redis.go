@@ -4,7 +4,8 @@
 // One *Store works against a single Redis, a Sentinel-managed primary or a
 // Redis Cluster. Every operation touches one key, or several keys that share a
 // hash tag, so each runs on one Cluster slot; every multi-step operation is one
-// Lua script, so it is atomic and costs one round trip.
+// Lua script or one MULTI transaction, so it is atomic and costs one round
+// trip.
 package redis
 
 import (
