@@ -92,15 +92,19 @@ func RunItemCache(t *testing.T, c herd.ItemCache) {
 		const n = 20
 		id := newID("item")
 		errs := make([]error, n)
+		items := make([]herd.Item, n)
+		for i := range items {
+			items[i] = cacheItem(id, int64(i+1))
+		}
 		concurrently(n, func(i int) {
-			errs[i] = c.CacheItem(ctx, cacheItem(id, int64(i+1)), ttl)
+			errs[i] = c.CacheItem(ctx, items[i], ttl)
 		})
 		for _, err := range errs {
 			if err != nil {
 				t.Fatal(err)
 			}
 		}
-		wantCached(t, c, cacheItem(id, n))
+		wantCached(t, c, items[n-1])
 	})
 
 	t.Run("Expiry", func(t *testing.T) {
