@@ -24,11 +24,10 @@ type Check struct {
 
 // Checker runs checks and tracks the drain.
 type Checker struct {
-	checks  []Check
-	timeout time.Duration
-	// draining is per-process by nature: it is this replica leaving
-	// rotation, not state the replicas share.
-	draining atomic.Bool
+	checks   []Check
+	timeout  time.Duration
+	draining atomic.Bool //statelint:ignore per-process by nature: this replica leaving rotation, not state the replicas share
+
 }
 
 // New returns a Checker running each check with the given timeout.
