@@ -59,9 +59,9 @@ type env struct {
 	// clusterInProcess is set when herd prove started the cluster, whose
 	// supervisor then prints its own progress to the same output.
 	clusterInProcess bool
-	rec      *recorder
-	log      io.Writer
-	run      string // unique per run, prefixes names
+	rec              *recorder
+	log              io.Writer
+	run              string // unique per run, prefixes names
 }
 
 func (e *env) logf(format string, args ...any) {
