@@ -1,3 +1,4 @@
+//statelint:ignore the cluster supervisor is one process per machine that owns the replicas; it is not a replica and keeps no request state
 package cluster
 
 import (
