@@ -91,3 +91,17 @@ func TestRedisTopologiesAreExclusive(t *testing.T) {
 		t.Error("a Redis Cluster is configured, yet Production() is false")
 	}
 }
+
+// TestREADMEListsEverySetting keeps the README's settings table true.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings {
+		row := "| `" + s.Name + "`"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no settings row for %s", s.Name)
+		}
+	}
+}
