@@ -166,23 +166,16 @@ func crash(ctx context.Context, e *env, res *Result) {
 	if lr == nil {
 		return
 	}
-	inFlight, other := 0, 0
-	for _, a := range lr.failedAttempts {
-		// In flight on the replica when it died: sent before the kill
-		// took effect and answered (or not) after it was sent.
-		if !a.start.After(killDone) && !a.end.Before(killSent) {
-			inFlight++
-			continue
-		}
-		other++
+	inFlight, other := splitInFlight(lr.failedAttempts, killSent, killDone)
+	for _, a := range other {
 		res.fail("%s failed at +%.1fs, not in flight at the kill: %s", a.op, a.start.Sub(e.rec.start).Seconds(), a.detail)
 	}
 	res.figure("replica killed", victim)
 	if !back.IsZero() {
 		res.figure("back in rotation after", back.Sub(killDone).Round(10*time.Millisecond).String())
 	}
-	res.figure("failed attempts in flight at the kill", inFlight)
-	res.figure("failed attempts otherwise", other)
+	res.figure("failed attempts in flight at the kill", len(inFlight))
+	res.figure("failed attempts otherwise", len(other))
 	res.figure("requests never succeeded", len(lr.lost))
 	for _, a := range lr.lost {
 		res.fail("%s never succeeded: %s", a.op, a.detail)
@@ -205,6 +198,20 @@ func crash(ctx context.Context, e *env, res *Result) {
 	res.figure("tokens lost", lostTokens)
 	res.figure("sessions lost", lostSessions)
 	if res.Verdict == Pass {
-		res.Summary = fmt.Sprintf("%d requests; %d attempts failed in flight and succeeded on retry; counter exact; no token or session lost", lr.requests, inFlight)
+		res.Summary = fmt.Sprintf("%d requests; %d attempts failed in flight and succeeded on retry; counter exact; no token or session lost", lr.requests, len(inFlight))
 	}
+}
+
+// splitInFlight sorts failed attempts into those in flight when the
+// replica was killed (sent before the kill took effect, and still open
+// when it was sent) and the others, which a crash does not excuse.
+func splitInFlight(failed []attempt, killSent, killDone time.Time) (inFlight, other []attempt) {
+	for _, a := range failed {
+		if !a.start.After(killDone) && !a.end.Before(killSent) {
+			inFlight = append(inFlight, a)
+		} else {
+			other = append(other, a)
+		}
+	}
+	return inFlight, other
 }
