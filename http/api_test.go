@@ -109,7 +109,7 @@ func TestJWTNegatives(t *testing.T) {
 		"expired":                   issue(s.tokens, now.Add(-2*time.Hour)),
 		"nbf in the future":         issue(s.tokens, now.Add(time.Hour)),
 		"bad signature":             string(badSig),
-		"many dots":                 strings.Repeat(".", 1<<16),
+		"many dots":                 strings.Repeat(".", 60<<10),
 		"garbage":                   "not-a-token",
 	} {
 		t.Run(name, func(t *testing.T) {

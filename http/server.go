@@ -42,6 +42,7 @@ type Deps struct {
 // Limits are the knobs of the handlers, from configuration.
 type Limits struct {
 	RequestTimeout      time.Duration
+	MaxHeaderBytes      int
 	MaxFileSize         int64
 	AccessTTL           time.Duration
 	RefreshTTL          time.Duration
@@ -72,7 +73,7 @@ func NewServer(d Deps) http.Handler {
 	// The mux must see the same *Request as the access log, which reads the
 	// matched pattern from it afterwards: no middleware in between may copy
 	// the request.
-	return reqctx.Middleware(d.InstanceID)(s.accessLog(s.recoverPanics(requireCleanPath(mux))))
+	return reqctx.Middleware(d.InstanceID)(s.accessLog(s.recoverPanics(s.limitHeaders(requireCleanPath(mux)))))
 }
 
 // requireCleanPath refuses paths with dot segments or empty segments. The
@@ -84,6 +85,29 @@ func requireCleanPath(next http.Handler) http.Handler {
 		if strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
 			strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") {
 			WriteProblem(w, r, http.StatusBadRequest, "the path must not hold empty, . or .. segments")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// HeaderSlack is how much larger than Limits.MaxHeaderBytes the
+// http.Server's own MaxHeaderBytes should be. net/http answers a header
+// beyond its limit itself, in plain text; within the slack herd answers it
+// with a problem document like every other refusal.
+const HeaderSlack = 1 << 20
+
+// limitHeaders refuses requests whose headers exceed Limits.MaxHeaderBytes.
+func (s *server) limitHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		size := len(r.Method) + len(r.RequestURI)
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				size += len(k) + len(v) + 4
+			}
+		}
+		if size > s.Limits.MaxHeaderBytes {
+			WriteProblem(w, r, http.StatusRequestHeaderFieldsTooLarge, "the request headers are too large")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -63,14 +63,14 @@ func newTestServerIn(t *testing.T, dir string) *testServer {
 		Health:  health.New(time.Second, health.Check{Name: "database", Check: db.Ping}),
 		Metrics: NewMetrics(),
 		Limits: Limits{
-			RequestTimeout: 5 * time.Second, MaxFileSize: 10 << 20, AccessTTL: time.Hour, RefreshTTL: 24 * time.Hour,
+			RequestTimeout: 5 * time.Second, MaxHeaderBytes: 64 << 10, MaxFileSize: 10 << 20, AccessTTL: time.Hour, RefreshTTL: 24 * time.Hour,
 			SessionIdle: 30 * time.Minute, SessionLifetime: 24 * time.Hour,
 			IdempotencyLockTTL: 10 * time.Second, IdempotencyRetained: time.Hour,
 		},
 	})
 	srv := httptest.NewUnstartedServer(h)
 	// As herd serve sets it.
-	srv.Config.MaxHeaderBytes = 64 << 10
+	srv.Config.MaxHeaderBytes = 64<<10 + HeaderSlack
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, key: key, tokens: tokens, db: db, files: files}

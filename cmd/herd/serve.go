@@ -74,7 +74,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Health:  checker,
 		Metrics: herdhttp.NewMetrics(),
 		Limits: herdhttp.Limits{
-			RequestTimeout: cfg.RequestTimeout, MaxFileSize: cfg.MaxFileSize,
+			RequestTimeout: cfg.RequestTimeout, MaxHeaderBytes: cfg.MaxHeaderBytes, MaxFileSize: cfg.MaxFileSize,
 			AccessTTL: cfg.JWTAccessTTL, RefreshTTL: cfg.RefreshTTL,
 			SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
 			CookieSecure: cfg.CookieSecure, RevocationFailOpen: cfg.RevocationFailOpen,
@@ -88,7 +88,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes + herdhttp.HeaderSlack,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// Requests outlive the signal context: the drain must let them
 		// finish, so their base context is not the one SIGTERM cancels.
