@@ -93,12 +93,6 @@ const (
 // puts the events' names on this chart.
 func chartSVG(title, unit string, ys []float64, color string, events []Marker, phases []Phase, labelled bool) template.HTML {
 	var b strings.Builder
-	top := padT
-	if labelled {
-		top = padT + 120 // room for the event labels
-	}
-	height := chartH + top - padT
-	plotW, plotH := float64(chartW-padL-padR), float64(height-top-padB)
 	span := math.Max(1, float64(len(ys)-1))
 	for _, p := range phases {
 		span = math.Max(span, p.End)
@@ -106,8 +100,21 @@ func chartSVG(title, unit string, ys []float64, color string, events []Marker, p
 	for _, e := range events {
 		span = math.Max(span, e.T)
 	}
-	ymax := niceMax(ys)
+	plotW := float64(chartW - padL - padR)
 	x := func(t float64) float64 { return float64(padL) + t/span*plotW }
+	labels := groupLabels(events, x)
+	top := padT
+	if labelled {
+		longest := 0
+		for _, l := range labels {
+			longest = max(longest, len(l.text))
+		}
+		// Room for the longest label, written upwards at 60 degrees.
+		top = padT + min(300, 10+int(float64(longest)*6*0.87))
+	}
+	height := chartH + top - padT
+	plotH := float64(height - top - padB)
+	ymax := niceMax(ys)
 	y := func(v float64) float64 { return float64(top) + plotH - v/ymax*plotH }
 
 	fmt.Fprintf(&b, `<svg role="img" aria-label="%s" width="%d" height="%d" viewBox="0 0 %d %d">`, esc(title), chartW, height, chartW, height)
@@ -118,7 +125,9 @@ func chartSVG(title, unit string, ys []float64, color string, events []Marker, p
 			fill = "#e8eef6"
 		}
 		fmt.Fprintf(&b, `<rect class="phase" x="%.1f" y="%d" width="%.1f" height="%.1f" fill="%s"/>`, x(p.Start), top, math.Max(1, x(p.End)-x(p.Start)), plotH, fill)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`, x(p.Start)+3, top+12, esc(p.Name))
+		if x(p.End)-x(p.Start) > float64(len(p.Name))*6.5 {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`, x(p.Start)+3, top+12, esc(p.Name))
+		}
 	}
 	for i := 0; i <= 4; i++ {
 		v := ymax * float64(i) / 4
@@ -131,8 +140,10 @@ func chartSVG(title, unit string, ys []float64, color string, events []Marker, p
 	}
 	for _, e := range events {
 		fmt.Fprintf(&b, `<line class="event" x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#555" stroke-dasharray="3,3"/>`, x(e.T), x(e.T), top, float64(top)+plotH)
-		if labelled {
-			fmt.Fprintf(&b, `<text class="event-label" transform="translate(%.1f,%d) rotate(-60)">%s</text>`, x(e.T)+3, top-4, esc(e.Label))
+	}
+	if labelled {
+		for _, l := range labels {
+			fmt.Fprintf(&b, `<text class="event-label" transform="translate(%.1f,%d) rotate(-60)">%s</text>`, l.x+3, top-4, esc(l.text))
 		}
 	}
 	if len(ys) > 0 {
@@ -145,6 +156,26 @@ func chartSVG(title, unit string, ys []float64, color string, events []Marker, p
 	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#999"/>`, padL, chartW-padR, float64(top)+plotH, float64(top)+plotH)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+type label struct {
+	x    float64
+	text string
+}
+
+// groupLabels joins the labels of events that would be drawn on top of
+// each other into one.
+func groupLabels(events []Marker, x func(float64) float64) []label {
+	const minGap = 14 // pixels
+	var out []label
+	for _, e := range events {
+		if n := len(out); n > 0 && x(e.T)-out[n-1].x < minGap {
+			out[n-1].text += ", " + e.Label
+			continue
+		}
+		out = append(out, label{x(e.T), e.Label})
+	}
+	return out
 }
 
 func esc(s string) string { return html.EscapeString(s) }

@@ -89,7 +89,7 @@ func TestHTMLReportIsSelfContained(t *testing.T) {
 	if got, want := strings.Count(html, `class="event"`), 3*len(r.Events); got != want {
 		t.Errorf("event lines: got %d, want %d", got, want)
 	}
-	if got, want := strings.Count(html, `class="event-label"`), len(r.Events); got != want {
+	if got, want := strings.Count(html, `class="event-label"`), 2; got != want {
 		t.Errorf("event labels: got %d, want %d", got, want)
 	}
 	if got, want := strings.Count(html, `class="phase"`), 3*len(r.Phases); got != want {
@@ -161,5 +161,13 @@ func TestTable(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestGroupLabelsJoinsNearEvents(t *testing.T) {
+	events := []Marker{{T: 1, Label: "a"}, {T: 1.01, Label: "b"}, {T: 5, Label: "c"}}
+	got := groupLabels(events, func(t float64) float64 { return t * 100 })
+	if len(got) != 2 || got[0].text != "a, b" || got[1].text != "c" {
+		t.Fatalf("got %+v, want [a, b] and [c]", got)
 	}
 }
