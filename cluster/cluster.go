@@ -111,7 +111,7 @@ type BackendStatus struct {
 // markers on herd prove's charts.
 type Event struct {
 	Time time.Time `json:"time"`
-	// Kind is one of start, ready, sigterm, sigkill, exit, restart,
+	// Kind is one of start, ready, rotation, sigterm, sigkill, exit, restart,
 	// rollout, backend-stop, backend-start, down.
 	Kind    string `json:"kind"`
 	Replica int    `json:"replica"` // -1 when the event concerns no replica

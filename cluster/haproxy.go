@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -163,6 +164,44 @@ func QueryServers(ctx context.Context, socket string) ([]ServerState, error) {
 	return parseShowStat(out)
 }
 
+// BackendCounters are HAProxy's running totals for the replicas backend.
+type BackendCounters struct {
+	// Retries counts requests HAProxy sent again after a failed attempt;
+	// Redispatches those it sent to another replica.
+	Retries, Redispatches int
+	// Responses5xx counts 5xx answers, the balancer's own included.
+	Responses5xx int
+}
+
+// QueryBackend asks HAProxy's admin socket for the replicas backend's
+// counters.
+func QueryBackend(ctx context.Context, socket string) (BackendCounters, error) {
+	var c BackendCounters
+	out, err := haproxyCommand(ctx, socket, "show stat")
+	if err != nil {
+		return c, err
+	}
+	rows, col, err := readShowStat(out)
+	if err != nil {
+		return c, err
+	}
+	for _, row := range rows {
+		if row[col["pxname"]] != BackendName || row[col["svname"]] != "BACKEND" {
+			continue
+		}
+		num := func(name string) int {
+			i, ok := col[name]
+			if !ok || i >= len(row) {
+				return 0
+			}
+			n, _ := strconv.Atoi(row[i])
+			return n
+		}
+		return BackendCounters{Retries: num("wretr"), Redispatches: num("wredis"), Responses5xx: num("hrsp_5xx")}, nil
+	}
+	return c, fmt.Errorf("haproxy show stat: no backend %q", BackendName)
+}
+
 func haproxyCommand(ctx context.Context, socket, command string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -180,30 +219,44 @@ func haproxyCommand(ctx context.Context, socket, command string) ([]byte, error)
 	return io.ReadAll(bufio.NewReader(conn))
 }
 
-// parseShowStat reads the CSV of "show stat", whose header line starts
-// with "# ".
+// parseShowStat reads the servers' states from the CSV of "show stat".
 func parseShowStat(out []byte) ([]ServerState, error) {
-	text := strings.TrimPrefix(string(out), "# ")
-	r := csv.NewReader(strings.NewReader(text))
-	r.FieldsPerRecord = -1
-	rows, err := r.ReadAll()
+	rows, col, err := readShowStat(out)
 	if err != nil {
-		return nil, fmt.Errorf("haproxy show stat: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil, errors.New("haproxy show stat: empty answer")
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
+		return nil, err
 	}
 	px, sv, st := col["pxname"], col["svname"], col["status"]
 	var states []ServerState
-	for _, row := range rows[1:] {
+	for _, row := range rows {
 		if len(row) <= st || row[sv] == "FRONTEND" || row[sv] == "BACKEND" {
 			continue
 		}
 		states = append(states, ServerState{Backend: row[px], Server: row[sv], Status: row[st]})
 	}
 	return states, nil
+}
+
+// readShowStat splits the CSV of "show stat", whose header line starts
+// with "# ", into rows and a column index by name.
+func readShowStat(out []byte) ([][]string, map[string]int, error) {
+	text := strings.TrimPrefix(string(out), "# ")
+	r := csv.NewReader(strings.NewReader(text))
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, nil, fmt.Errorf("haproxy show stat: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil, errors.New("haproxy show stat: empty answer")
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	for _, name := range []string{"pxname", "svname", "status"} {
+		if _, ok := col[name]; !ok {
+			return nil, nil, fmt.Errorf("haproxy show stat: no %s column", name)
+		}
+	}
+	return rows[1:], col, nil
 }

@@ -62,6 +62,9 @@ func TestParseShowStat(t *testing.T) {
 	if got, want := got[1], (ServerState{"replicas", "slot1", "DOWN"}); got != want {
 		t.Fatalf("slot1: got %+v, want %+v", got, want)
 	}
+	if _, err := parseShowStat([]byte("# a,b\n1,2\n")); err == nil {
+		t.Fatal("a CSV without the status column was accepted")
+	}
 }
 
 // haproxyBin returns the real HAProxy, or skips (fails under CI=true).
@@ -138,6 +141,10 @@ func TestHAProxyRoutesOnlyToReadyServers(t *testing.T) {
 		if got, want := resp.Header.Get("X-Instance-ID"), "ready"; got != want {
 			t.Fatalf("answered by %q, want %q", got, want)
 		}
+	}
+
+	if _, err := QueryBackend(ctx, cfg.StatsSocket); err != nil {
+		t.Fatalf("backend counters: %v", err)
 	}
 
 	ready.Close()

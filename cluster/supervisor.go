@@ -494,7 +494,7 @@ func (s *Supervisor) replace(ctx context.Context, r *replica) error {
 		np.stop(s.opts.exitGrace())
 		return err
 	}
-	s.event("ready", r.index, "replica %d: pid %d in rotation on port %d", r.index, np.pid(), s.opts.slotPort(newSlot))
+	s.event("rotation", r.index, "replica %d: pid %d in rotation on port %d", r.index, np.pid(), s.opts.slotPort(newSlot))
 
 	s.mu.Lock()
 	r.proc, r.slot, r.gen = np, newSlot, gen

@@ -21,6 +21,7 @@ func underLoad(ctx context.Context, e *env, res *Result, name string, cfg loadCo
 		res.fail("%v", err)
 		return nil, nil, false
 	}
+	before, haveCounters := e.lbCounters(ctx)
 	stop := make(chan struct{})
 	done := make(chan *loadResult, 1)
 	go func() { done <- w.run(ctx, cfg, stop) }()
@@ -33,6 +34,10 @@ func underLoad(ctx context.Context, e *env, res *Result, name string, cfg loadCo
 	res.figure("requested rate (req/s)", cfg.rate)
 	res.figure("achieved rate (req/s)", fmt.Sprintf("%.0f", lr.rate()))
 	res.figure("duration", lr.end.Sub(lr.start).Round(100*time.Millisecond).String())
+	if after, ok := e.lbCounters(ctx); ok && haveCounters {
+		// Failures the load balancer hid by sending the request again.
+		res.figure("retried by HAProxy", (after.Retries+after.Redispatches)-(before.Retries+before.Redispatches))
+	}
 	if err != nil {
 		res.fail("%s: %v", name, err)
 		return w, lr, false
@@ -42,6 +47,20 @@ func underLoad(ctx context.Context, e *env, res *Result, name string, cfg loadCo
 		res.fail("the load reached %.0f requests/s, under 90%% of the %d asked for", lr.rate(), cfg.rate)
 	}
 	return w, lr, true
+}
+
+// lbCounters reads HAProxy's counters when herd prove drives a local
+// cluster whose admin socket it can reach.
+func (e *env) lbCounters(ctx context.Context) (cluster.BackendCounters, bool) {
+	if e.control == nil {
+		return cluster.BackendCounters{}, false
+	}
+	st, err := e.control.Status(ctx)
+	if err != nil || st.HAProxy.StatsSocket == "" {
+		return cluster.BackendCounters{}, false
+	}
+	c, err := cluster.QueryBackend(ctx, st.HAProxy.StatsSocket)
+	return c, err == nil
 }
 
 func replicaReady(ctx context.Context, e *env, url string) bool {

@@ -109,8 +109,8 @@ func chartSVG(title, unit string, ys []float64, color string, events []Marker, p
 		for _, l := range labels {
 			longest = max(longest, len(l.text))
 		}
-		// Room for the longest label, written upwards at 60 degrees.
-		top = padT + min(300, 10+int(float64(longest)*6*0.87))
+		// Room for the longest label, written upwards.
+		top = padT + min(300, 10+longest*6)
 	}
 	height := chartH + top - padT
 	plotH := float64(height - top - padB)
@@ -143,7 +143,7 @@ func chartSVG(title, unit string, ys []float64, color string, events []Marker, p
 	}
 	if labelled {
 		for _, l := range labels {
-			fmt.Fprintf(&b, `<text class="event-label" transform="translate(%.1f,%d) rotate(-60)">%s</text>`, l.x+3, top-4, esc(l.text))
+			fmt.Fprintf(&b, `<text class="event-label" transform="translate(%.1f,%d) rotate(-90)">%s</text>`, l.x+4, top-4, esc(l.text))
 		}
 	}
 	if len(ys) > 0 {
@@ -161,6 +161,16 @@ func chartSVG(title, unit string, ys []float64, color string, events []Marker, p
 type label struct {
 	x    float64
 	text string
+	last string // the last event's own label
+}
+
+// cutSubject splits "replica 1 exited" into "replica 1" and "exited".
+func cutSubject(l string) (subject, rest string, ok bool) {
+	f := strings.Fields(l)
+	if len(f) < 3 || f[0] != "replica" {
+		return "", "", false
+	}
+	return f[0] + " " + f[1], strings.Join(f[2:], " "), true
 }
 
 // groupLabels joins the labels of events that would be drawn on top of
@@ -170,10 +180,17 @@ func groupLabels(events []Marker, x func(float64) float64) []label {
 	var out []label
 	for _, e := range events {
 		if n := len(out); n > 0 && x(e.T)-out[n-1].x < minGap {
-			out[n-1].text += ", " + e.Label
+			// "replica 1 SIGKILL, replica 1 exited" reads as
+			// "replica 1 SIGKILL, exited".
+			text := e.Label
+			if subject, rest, ok := cutSubject(e.Label); ok && strings.HasPrefix(out[n-1].last, subject+" ") {
+				text = rest
+			}
+			out[n-1].text += ", " + text
+			out[n-1].last = e.Label
 			continue
 		}
-		out = append(out, label{x(e.T), e.Label})
+		out = append(out, label{x: x(e.T), text: e.Label, last: e.Label})
 	}
 	return out
 }
@@ -181,14 +198,15 @@ func groupLabels(events []Marker, x func(float64) float64) []label {
 func esc(s string) string { return html.EscapeString(s) }
 
 // niceMax is a round number at or above the largest y, so the axis reads
-// well; an all-zero series (no errors) gets an axis up to 1.
+// well; an all-zero series (no errors) gets an axis up to 4, so the
+// ticks stay whole numbers.
 func niceMax(ys []float64) float64 {
 	m := 0.0
 	for _, v := range ys {
 		m = math.Max(m, v)
 	}
 	if m <= 0 {
-		return 1
+		return 4
 	}
 	return niceStep(m/4) * 4
 }

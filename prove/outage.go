@@ -223,7 +223,9 @@ func startOutageTraffic(ctx context.Context, e *env, lb *api, direct []*api, u *
 				default:
 					wrong = fmt.Sprintf("%s %s on %s: %s, want success or a 503 problem document", methodOf(r), r.path, a.base, ans)
 				}
-				e.rec.sample(t0, time.Since(t0), wrong != "")
+				// The chart counts every answer that is not a success as an
+				// error, expected 503s included, so the outage shows.
+				e.rec.sample(t0, time.Since(t0), err != nil || ans.status >= 300)
 				t.mu.Lock()
 				switch {
 				case wrong != "":

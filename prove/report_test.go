@@ -165,9 +165,16 @@ func TestTable(t *testing.T) {
 }
 
 func TestGroupLabelsJoinsNearEvents(t *testing.T) {
-	events := []Marker{{T: 1, Label: "a"}, {T: 1.01, Label: "b"}, {T: 5, Label: "c"}}
+	events := []Marker{
+		{T: 1, Label: "replica 1 SIGKILL"}, {T: 1.01, Label: "replica 1 exited"}, {T: 1.02, Label: "redis stopped"},
+		{T: 5, Label: "replica 0 exited"}, {T: 5.05, Label: "replica 1 SIGTERM"},
+	}
 	got := groupLabels(events, func(t float64) float64 { return t * 100 })
-	if len(got) != 2 || got[0].text != "a, b" || got[1].text != "c" {
-		t.Fatalf("got %+v, want [a, b] and [c]", got)
+	var texts []string
+	for _, l := range got {
+		texts = append(texts, l.text)
+	}
+	if got, want := strings.Join(texts, " | "), "replica 1 SIGKILL, exited, redis stopped | replica 0 exited, replica 1 SIGTERM"; got != want {
+		t.Fatalf("labels: got %q, want %q", got, want)
 	}
 }

@@ -138,7 +138,8 @@ func (e *env) markClusterEvents(ctx context.Context, from, to time.Time) {
 }
 
 // markerLabel is the chart label of a supervisor event, or "" for steps
-// too fine to mark.
+// too fine to mark: a new replica's readiness is implied by the SIGTERM
+// of the one it replaces, which follows at once.
 func markerLabel(ev cluster.Event) string {
 	switch ev.Kind {
 	case "sigterm":
@@ -147,10 +148,6 @@ func markerLabel(ev cluster.Event) string {
 		return fmt.Sprintf("replica %d SIGKILL", ev.Replica)
 	case "restart":
 		return fmt.Sprintf("replica %d restarted", ev.Replica)
-	case "ready":
-		if ev.Replica >= 0 {
-			return fmt.Sprintf("replica %d ready", ev.Replica)
-		}
 	case "exit":
 		if ev.Replica >= 0 {
 			return fmt.Sprintf("replica %d exited", ev.Replica)
