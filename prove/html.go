@@ -93,7 +93,7 @@ const (
 // puts the events' names on this chart.
 func chartSVG(title, unit string, ys []float64, color string, events []Marker, phases []Phase, labelled bool) template.HTML {
 	var b strings.Builder
-	span := math.Max(1, float64(len(ys)-1))
+	span := math.Max(1, float64(len(ys)))
 	for _, p := range phases {
 		span = math.Max(span, p.End)
 	}
@@ -149,7 +149,8 @@ func chartSVG(title, unit string, ys []float64, color string, events []Marker, p
 	if len(ys) > 0 {
 		var pts []string
 		for i, v := range ys {
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(float64(i)), y(v)))
+			// Each point stands for the second that starts at i.
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(float64(i)+0.5), y(v)))
 		}
 		fmt.Fprintf(&b, `<polyline class="series" fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, color, strings.Join(pts, " "))
 	}
