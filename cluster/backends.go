@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -26,10 +27,21 @@ type backend struct {
 	ready   func(ctx context.Context) error
 	stopSig os.Signal
 	logPath string
-	proc    *process
+
+	mu   sync.Mutex // guards proc, which Status reads while start and stop change it
+	proc *process
 }
 
-func (b *backend) running() bool { return b.proc != nil && !b.proc.exited() }
+func (b *backend) current() *process {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.proc
+}
+
+func (b *backend) running() bool {
+	p := b.current()
+	return p != nil && !p.exited()
+}
 
 func (b *backend) start(ctx context.Context) error {
 	if b.running() {
@@ -46,7 +58,9 @@ func (b *backend) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start %s: %w", b.name, err)
 	}
+	b.mu.Lock()
 	b.proc = p
+	b.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
@@ -65,16 +79,17 @@ func (b *backend) start(ctx context.Context) error {
 }
 
 func (b *backend) stop() error {
-	if !b.running() {
+	p := b.current()
+	if p == nil || p.exited() {
 		return nil
 	}
-	return b.proc.stopWith(b.stopSig, 15*time.Second)
+	return p.stopWith(b.stopSig, 15*time.Second)
 }
 
 func (b *backend) status() BackendStatus {
-	s := BackendStatus{Name: b.name, URL: b.url, Running: b.running()}
-	if s.Running {
-		s.PID = b.proc.pid()
+	s := BackendStatus{Name: b.name, URL: b.url}
+	if p := b.current(); p != nil && !p.exited() {
+		s.Running, s.PID = true, p.pid()
 	}
 	return s
 }

@@ -269,7 +269,7 @@ func (s *Supervisor) startBackends(ctx context.Context) error {
 		if err := b.start(ctx); err != nil {
 			return err
 		}
-		s.event("backend-start", -1, "%s pid %d at %s", b.name, b.proc.pid(), b.url)
+		s.event("backend-start", -1, "%s pid %d at %s", b.name, b.current().pid(), b.url)
 	}
 	return nil
 }
@@ -535,7 +535,7 @@ func (s *Supervisor) Backend(ctx context.Context, name, action string) error {
 		if err := b.start(ctx); err != nil {
 			return err
 		}
-		s.event("backend-start", -1, "%s started again (pid %d)", name, b.proc.pid())
+		s.event("backend-start", -1, "%s started again (pid %d)", name, b.current().pid())
 		return nil
 	}
 	return fmt.Errorf("backend action %q: want stop or start", action)
