@@ -42,6 +42,9 @@ type Options struct {
 	DataDir string
 	// OwnBackends starts a private Redis and PostgreSQL for the cluster.
 	OwnBackends bool
+	// SkipMigrate leaves out the `HerdBin migrate` run before the
+	// replicas start.
+	SkipMigrate bool
 	// Env is the environment every replica starts from.
 	Env []string
 	// CheckInterval is HAProxy's health check interval.
@@ -111,7 +114,7 @@ type BackendStatus struct {
 // markers on herd prove's charts.
 type Event struct {
 	Time time.Time `json:"time"`
-	// Kind is one of start, ready, rotation, sigterm, sigkill, exit, restart,
+	// Kind is one of migrate, start, ready, rotation, sigterm, sigkill, exit, restart,
 	// rollout, backend-stop, backend-start, down.
 	Kind    string `json:"kind"`
 	Replica int    `json:"replica"` // -1 when the event concerns no replica

@@ -141,6 +141,7 @@ func up(ctx context.Context, fs *flag.FlagSet, dir *string, args []string, geten
 	fs.StringVar(&o.HAProxyBin, "haproxy", "haproxy", "haproxy binary")
 	fs.StringVar(&o.DataDir, "data-dir", "", "HERD_DATA_DIR shared by the replicas (default DIR/data; HERD_DATA_DIR in the environment wins)")
 	fs.BoolVar(&o.OwnBackends, "own-backends", false, "run a private Redis and PostgreSQL for the cluster (herd prove's outage scenario stops and starts them)")
+	fs.BoolVar(&o.SkipMigrate, "no-migrate", false, "do not run `herd migrate` before starting the replicas")
 	fs.DurationVar(&o.CheckInterval, "check-interval", DefaultCheckInterval, "HAProxy health check interval")
 	detach := fs.Bool("detach", false, "run the supervisor in the background; return once the cluster is ready")
 	if _, err := parseArgs(fs, args, 0); err != nil {

@@ -143,6 +143,11 @@ func Start(ctx context.Context, opts Options, progress io.Writer) (*Supervisor, 
 	s.event("start", -1, "haproxy pid %d listening on %s (config %s)", ha.pid(), opts.Listen, s.cfgPath)
 	go s.watchHAProxy(ha)
 
+	if !opts.SkipMigrate {
+		if err := s.migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for i := range opts.Replicas {
 		r := &replica{index: i, slot: i}
 		s.mu.Lock()
@@ -271,6 +276,22 @@ func (s *Supervisor) startBackends(ctx context.Context) error {
 		}
 		s.event("backend-start", -1, "%s pid %d at %s", b.name, b.current().pid(), b.url)
 	}
+	return nil
+}
+
+// migrate runs `herd migrate` once before any replica starts: replicas
+// that all start on a fresh database would otherwise race to create its
+// schema. It also reports a bad configuration at once, with herd's words.
+func (s *Supervisor) migrate(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.opts.HerdBin, "migrate")
+	cmd.Env = s.replicaEnv(0, 0, 0)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s migrate: %v\n%s", s.opts.HerdBin, err, strings.TrimSpace(string(out)))
+	}
+	s.event("migrate", -1, "herd migrate: %s", lastLines(strings.TrimSpace(string(out)), 1))
 	return nil
 }
 

@@ -24,6 +24,10 @@ import (
 // run without the real server, which the end-to-end test in prove uses.
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeServeEnv) == "1" {
+		if len(os.Args) > 1 && os.Args[1] == "migrate" {
+			fmt.Println("schema is up to date")
+			return
+		}
 		fakeServe()
 		return
 	}
