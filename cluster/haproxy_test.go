@@ -177,3 +177,10 @@ func freeAddr(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+func TestMissingHAProxySaysHowToInstall(t *testing.T) {
+	_, err := FindHAProxy("haproxy-that-is-not-installed")
+	if err == nil || !strings.Contains(err.Error(), "apt-get install haproxy") {
+		t.Fatalf("got %v, want an error that says how to install HAProxy", err)
+	}
+}
