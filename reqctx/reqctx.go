@@ -62,24 +62,47 @@ func WithInfo(ctx context.Context, info *Info) context.Context {
 // and makes one otherwise, continues the caller's trace or starts one, and
 // names the request id and the answering replica on the response.
 func Middleware(instanceID string) func(http.Handler) http.Handler {
+	// Every response shares one value slice: header values are replaced,
+	// never written in place.
+	instance := []string{instanceID}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			info := &Info{RequestID: r.Header.Get("X-Request-ID")}
+			// One draw and one string for all the ids a request may need:
+			// this runs on every request.
+			var random [randomIDBytes]byte
+			rand.Read(random[:])
+			var digits [2 * randomIDBytes]byte
+			hex.Encode(digits[:], random[:])
+			ids := string(digits[:])
+			// Header.Get would allocate the canonical form of each key.
+			info := &Info{RequestID: first(r.Header, "X-Request-Id"), SpanID: ids[64:80]}
 			if !herd.ValidID(info.RequestID) {
-				info.RequestID = NewRequestID()
+				info.RequestID = ids[0:32]
 			}
 			var ok bool
-			if info.TraceID, info.Flags, ok = ParseTraceparent(r.Header.Get("traceparent")); !ok {
-				info.TraceID, info.Flags = randomHex(16), "00"
+			if info.TraceID, info.Flags, ok = ParseTraceparent(first(r.Header, "Traceparent")); !ok {
+				info.TraceID, info.Flags = ids[32:64], "00"
 			}
-			info.SpanID = randomHex(8)
+			// Keys in canonical form, assigned directly, for the same reason.
 			h := w.Header()
-			h.Set("X-Request-ID", info.RequestID)
-			h.Set("X-Instance-ID", instanceID)
+			h["X-Request-Id"] = []string{info.RequestID}
+			h["X-Instance-Id"] = instance
 			next.ServeHTTP(w, r.WithContext(WithInfo(r.Context(), info)))
 		})
 	}
 }
+
+// first is h.Get(key) for a key already in canonical form.
+func first(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// randomIDBytes is the randomness of a request id (16 bytes), a trace id
+// (16) and a span id (8).
+const randomIDBytes = 16 + 16 + 8
 
 // NewRequestID returns 128 random bits in hex.
 func NewRequestID() string { return randomHex(16) }
