@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,19 +20,29 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/herdhq/herd/internal/config"
 	"github.com/herdhq/herd/internal/testenv"
 )
 
-// herd serve's defaults (HERD_ADDR, HERD_DRAIN_DELAY, HERD_SHUTDOWN_TIMEOUT
-// in herd serve's configuration) and its probe paths (API.md). The
-// manifests must agree with them.
+// herd serve's probe paths (API.md). The manifests must agree with them
+// and with herd serve's defaults, read from its configuration table.
 const (
-	herdPort        = 8080
-	drainDelay      = 5 * time.Second
-	shutdownTimeout = 20 * time.Second
-	livePath        = "/health/live"
-	readyPath       = "/health/ready"
+	livePath  = "/health/live"
+	readyPath = "/health/ready"
 )
+
+var herdPort, drainDelay, shutdownTimeout = func() (int, time.Duration, time.Duration) {
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		panic(err)
+	}
+	_, port, _ := net.SplitHostPort(cfg.Addr)
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		panic(err)
+	}
+	return p, cfg.DrainDelay, cfg.ShutdownTimeout
+}()
 
 // decode reads a manifest strictly: an unknown or duplicated field is an
 // error, as a typo in a real manifest would be silently dropped.

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -68,12 +69,13 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			s.Metrics.observeRequest(route, rw.status, elapsed)
-			s.Log.InfoContext(r.Context(), "request",
-				"method", r.Method,
-				"route", route,
-				"status", rw.status,
-				"bytes", rw.written,
-				"duration_ms", float64(elapsed.Microseconds())/1000)
+			// Typed attributes: a line per request must not box each value.
+			s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.Int("status", rw.status),
+				slog.Int64("bytes", rw.written),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
 		}()
 		next.ServeHTTP(rw, r)
 	})

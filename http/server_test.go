@@ -57,7 +57,7 @@ func newTestServerIn(t *testing.T, dir string) *testServer {
 	h := NewServer(Deps{
 		Log: log, InstanceID: "test-1",
 		Users: db, Counters: db, Refresh: db, Revocations: db, Sessions: db, Idempotency: db,
-		Items:   &itemcache.Items{Store: db, TTL: time.Minute, LoadTimeout: time.Second, Log: log},
+		Items:   &itemcache.Items{Store: db, TTL: time.Minute, HoldTTL: 10 * time.Second, LoadTimeout: time.Second, Log: log},
 		Files:   files,
 		Tokens:  tokens,
 		Health:  health.New(time.Second, health.Check{Name: "database", Check: db.Ping}),

@@ -16,14 +16,18 @@ import (
 
 // Items is an ItemStore read through an optional ItemCache.
 //
-// Freshness across replicas rests on the cache's set-if-newer contract and
-// on writes going through the cache rather than invalidating it: a reader
-// that loaded v1 before a writer stored v2 cannot put v1 back, because the
-// cache already holds v2. Deleting on write would open exactly that race.
+// Freshness across replicas rests on the cache's contract: a write holds
+// the id in the cache before it touches the store and releases it with the
+// new version after, and a fill never replaces a newer version nor lands
+// during a hold. So a reader that loaded v1 before a writer stored v2 cannot
+// put v1 back, and a cache that fails mid-write leaves a miss, never v1.
 type Items struct {
 	Store herd.ItemStore
 	Cache herd.ItemCache // nil: every read goes to the store
 	TTL   time.Duration
+	// HoldTTL bounds a write's hold on the cache: longer than any write
+	// takes, since a hold that ends early lets a reader cache the old version.
+	HoldTTL time.Duration
 	// LoadTimeout bounds a store read shared by concurrent misses; it does
 	// not end when the first caller goes away.
 	LoadTimeout time.Duration
@@ -66,19 +70,25 @@ func (it *Items) Get(ctx context.Context, id string) (herd.Item, bool, error) {
 	return v.(herd.Item), false, nil
 }
 
-// Put stores the item durably, then caches the new version. When the cache
-// write fails the cached copy is dropped if possible; should that fail too,
-// an older version may be served until the TTL ends, so keep it short.
+// Put stores the item durably and caches the new version. With a cache it
+// first holds the id there, and answers EUNAVAILABLE without writing when
+// the cache cannot take the hold: a write the cache did not see could be
+// followed by reads of the older version.
 func (it *Items) Put(ctx context.Context, id string, data json.RawMessage) (herd.Item, error) {
+	if it.Cache == nil {
+		return it.Store.PutItem(ctx, id, data)
+	}
+	if err := it.Cache.HoldItem(ctx, id, it.HoldTTL); err != nil {
+		return herd.Item{}, err
+	}
 	item, err := it.Store.PutItem(ctx, id, data)
-	if err != nil || it.Cache == nil {
+	if err != nil {
+		// The write may have committed all the same; the hold keeps the id
+		// a miss until it ends, and readers then load whatever is stored.
 		return item, err
 	}
-	if err := it.Cache.CacheItem(ctx, item, it.TTL); err != nil {
-		it.Log.WarnContext(ctx, "item cache write failed; forgetting the cached copy", "err", err)
-		if err := it.Cache.ForgetItem(ctx, id); err != nil {
-			it.Log.ErrorContext(ctx, "item cache may serve an older version until its TTL", "err", err, "item_id", id)
-		}
+	if err := it.Cache.ReleaseItem(ctx, item, it.TTL); err != nil {
+		it.Log.WarnContext(ctx, "item cache release failed; the id reads from the store until its hold ends", "err", err, "item_id", id)
 	}
 	return item, nil
 }

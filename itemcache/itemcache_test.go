@@ -45,7 +45,7 @@ func newItems(t *testing.T, cache herd.ItemCache) (*Items, *spyStore) {
 	t.Cleanup(func() { db.Close() })
 	spy := &spyStore{ItemStore: db}
 	return &Items{
-		Store: spy, Cache: cache, TTL: time.Minute, LoadTimeout: 5 * time.Second,
+		Store: spy, Cache: cache, TTL: time.Minute, HoldTTL: 10 * time.Second, LoadTimeout: 5 * time.Second,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, spy
 }
@@ -147,15 +147,22 @@ func TestSlowReaderCannotCacheAnOlderVersion(t *testing.T) {
 	}
 }
 
-func TestCacheDownReadsFallThrough(t *testing.T) {
+func TestCacheDownReadsFallThroughAndWritesRefuse(t *testing.T) {
 	items, _ := newItems(t, newRedis(t, "redis://127.0.0.1:1/0"))
 	ctx := t.Context()
-	// The write succeeds although the cache cannot take it.
-	if _, err := items.Put(ctx, "a", json.RawMessage(`true`)); err != nil {
-		t.Fatalf("Put with the cache down: %v", err)
+	if _, err := items.Store.PutItem(ctx, "a", json.RawMessage(`true`)); err != nil {
+		t.Fatal(err)
 	}
 	it, hit, err := items.Get(ctx, "a")
 	if err != nil || hit || it.Version != 1 {
 		t.Fatalf("Get with the cache down = v%d hit=%v err=%v, want v1 from the store", it.Version, hit, err)
+	}
+	// A write the cache cannot hold is refused, not made: once the cache is
+	// back it could still serve the version before it.
+	if _, err := items.Put(ctx, "a", json.RawMessage(`false`)); herd.ErrorCode(err) != herd.EUNAVAILABLE {
+		t.Fatalf("Put with the cache down: %v, want EUNAVAILABLE", err)
+	}
+	if it, _ := items.Store.Item(ctx, "a"); it.Version != 1 {
+		t.Fatalf("a refused Put wrote version %d", it.Version)
 	}
 }

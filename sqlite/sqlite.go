@@ -9,6 +9,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"time"
@@ -76,11 +77,42 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(readers)
 
 	db := &DB{write: write, read: read, now: time.Now}
-	if err := migrate(ctx, write, db.now()); err != nil {
+	if err := migrateWhenFree(ctx, write, db.now); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, dbError(err))
 	}
 	return db, nil
+}
+
+// migrateWhenFree migrates, waiting out the moments when another process
+// holds the file in a way the busy timeout does not cover: while a new file
+// turns to WAL mode, or its WAL index is rebuilt, SQLite answers
+// SQLITE_BUSY at once. Replicas started together on a new data directory
+// hit exactly that.
+func migrateWhenFree(ctx context.Context, write *sql.DB, now func() time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := migrate(ctx, write, now())
+		if !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)))):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked" or "busy".
+func isBusy(err error) bool {
+	var sqliteErr *sqlite.Error
+	if !errors.As(err, &sqliteErr) {
+		return false
+	}
+	code := sqliteErr.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 }
 
 // Close closes the database. Calls in progress finish first.

@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/herdhq/herd/cluster"
+	"github.com/herdhq/herd/prove"
 )
 
 func main() {
@@ -40,17 +43,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, rest, getenv, stdout, stderr)
+	case "cluster":
+		return cluster.Main(ctx, rest, getenv, stdout, stderr)
+	case "prove":
+		return prove.Main(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		if sub, ok := subcommands[cmd]; ok {
-			return sub(ctx, rest, getenv, stdout, stderr)
-		}
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 }
-
-// subcommands are the tools built on the service, registered by their files.
-var subcommands = map[string]func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error{}

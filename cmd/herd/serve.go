@@ -67,7 +67,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Users:      b.users, Counters: b.counters, Refresh: b.refresh,
 		Revocations: b.revocations, Sessions: b.sessions, Idempotency: b.idempotency,
 		Items: &itemcache.Items{
-			Store: b.items, Cache: b.cache, TTL: cfg.CacheTTL, LoadTimeout: cfg.RequestTimeout, Log: log,
+			Store: b.items, Cache: b.cache, TTL: cfg.CacheTTL, HoldTTL: 2 * cfg.RequestTimeout,
+			LoadTimeout: cfg.RequestTimeout, Log: log,
 		},
 		Files:   b.files,
 		Tokens:  tokens,
@@ -224,6 +225,7 @@ func openBackends(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		if err != nil {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
+		redis.SetLogger(log)
 		b.closers = append(b.closers, func() { rs.Close() })
 		b.sessions, b.revocations, b.cache, b.cachePing = rs, rs, rs, rs.Ping
 		b.describe += "+redis"

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -130,10 +132,7 @@ func TestBinaryExitsZeroOnSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "herd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildHerd(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "HERD_ADDR=127.0.0.1:0", "HERD_DATA_DIR="+t.TempDir(), "HERD_DRAIN_DELAY=100ms")
 	stdout, err := cmd.StdoutPipe()
@@ -163,5 +162,50 @@ func TestBinaryExitsZeroOnSIGTERM(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("herd serve after SIGTERM: %v", err)
+	}
+}
+
+var herdBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "herd-bin")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "herd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// buildHerd builds the herd binary once per test run.
+func buildHerd(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := herdBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestReplicasStartTogetherOnANewDataDirectory: processes racing to create
+// one SQLite file, its WAL and its schema all come up.
+func TestReplicasStartTogetherOnANewDataDirectory(t *testing.T) {
+	bin := buildHerd(t)
+	for trial := range 3 {
+		dir := t.TempDir()
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Go(func() {
+				cmd := exec.Command(bin, "migrate")
+				cmd.Env = append(os.Environ(), "HERD_DATA_DIR="+dir)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("trial %d, process %d: %v\n%s", trial, i, err, out)
+				}
+			})
+		}
+		wg.Wait()
 	}
 }

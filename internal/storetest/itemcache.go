@@ -107,6 +107,81 @@ func RunItemCache(t *testing.T, c herd.ItemCache) {
 		wantCached(t, c, items[n-1])
 	})
 
+	t.Run("HoldMakesAMissAndBlocksFills", func(t *testing.T) {
+		ctx := testContext(t)
+		id := newID("item")
+		v1 := cacheItem(id, 1)
+		if err := c.CacheItem(ctx, v1, ttl); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.HoldItem(ctx, id, ttl); err != nil {
+			t.Fatal(err)
+		}
+		wantMissed(t, c, id, "a held id")
+		// A reader that loaded v1 before the write cannot put it back...
+		if err := c.CacheItem(ctx, v1, ttl); err != nil {
+			t.Fatal(err)
+		}
+		wantMissed(t, c, id, "a held id after a reader's fill")
+		// ...and the release caches what was written.
+		v2 := cacheItem(id, 2)
+		if err := c.ReleaseItem(ctx, v2, ttl); err != nil {
+			t.Fatal(err)
+		}
+		wantCached(t, c, v2)
+		if err := c.CacheItem(ctx, v1, ttl); err != nil {
+			t.Fatal(err)
+		}
+		wantCached(t, c, v2)
+	})
+
+	t.Run("HoldsNest", func(t *testing.T) {
+		ctx := testContext(t)
+		id := newID("item")
+		for range 2 {
+			if err := c.HoldItem(ctx, id, ttl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v2, v3 := cacheItem(id, 2), cacheItem(id, 3)
+		if err := c.ReleaseItem(ctx, v3, ttl); err != nil {
+			t.Fatal(err)
+		}
+		wantMissed(t, c, id, "an id with one of two holds released")
+		// The writer that finished last wrote the older version: the newer
+		// one stays.
+		if err := c.ReleaseItem(ctx, v2, ttl); err != nil {
+			t.Fatal(err)
+		}
+		wantCached(t, c, v3)
+	})
+
+	t.Run("UnreleasedHoldExpires", func(t *testing.T) {
+		ctx := testContext(t)
+		id := newID("item")
+		if err := c.CacheItem(ctx, cacheItem(id, 1), ttl); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.HoldItem(ctx, id, shortTTL); err != nil {
+			t.Fatal(err)
+		}
+		sleepPast(time.Now().Add(shortTTL))
+		// The writer died: the old version is gone, not back, and readers
+		// may fill again.
+		wantMissed(t, c, id, "an id whose hold expired")
+		v2 := cacheItem(id, 2)
+		if err := c.CacheItem(ctx, v2, ttl); err != nil {
+			t.Fatal(err)
+		}
+		wantCached(t, c, v2)
+		// A release arriving after its hold expired still caches.
+		v3 := cacheItem(id, 3)
+		if err := c.ReleaseItem(ctx, v3, ttl); err != nil {
+			t.Fatal(err)
+		}
+		wantCached(t, c, v3)
+	})
+
 	t.Run("Expiry", func(t *testing.T) {
 		ctx := testContext(t)
 		id := newID("item")
@@ -149,5 +224,12 @@ func wantCached(t *testing.T, c herd.ItemCache, want herd.Item) {
 	wantItem(t, got, want.ID, want.Data, want.Version)
 	if !got.UpdatedAt.Equal(want.UpdatedAt) {
 		t.Fatalf("cached UpdatedAt %v, want %v", got.UpdatedAt, want.UpdatedAt)
+	}
+}
+
+func wantMissed(t *testing.T, c herd.ItemCache, id, what string) {
+	t.Helper()
+	if it, ok, err := c.CachedItem(testContext(t), id); err != nil || ok {
+		t.Fatalf("CachedItem of %s = v%d, %v, %v; want a miss", what, it.Version, ok, err)
 	}
 }
