@@ -2,108 +2,26 @@ package redis_test
 
 import (
 	"context"
-	"net"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/internal/testenv"
 	"github.com/herdhq/herd/redis"
 )
 
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// throwawayRedis is a redis-server of the test's own, which the test may
-// pause, kill and start again on the same address.
-type throwawayRedis struct {
-	t    *testing.T
-	addr string
-	cmd  *exec.Cmd
-}
-
-func startThrowawayRedis(t *testing.T) *throwawayRedis {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if testenv.CI() {
-			t.Fatal("redis-server is not installed; CI=true requires it")
-		}
-		t.Skip("redis-server is not installed")
-	}
-	r := &throwawayRedis{t: t, addr: freeAddr(t)}
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *throwawayRedis) start() {
-	r.t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	r.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	// Wait, bounded, until it answers.
-	c := goredis.NewClient(&goredis.Options{Addr: r.addr, MaxRetries: -1})
-	defer c.Close()
-	for range 200 {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	r.t.Fatalf("redis-server on %s did not answer", r.addr)
-}
-
-func (r *throwawayRedis) stop() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
-}
-
-// do runs one command on a connection of its own.
-func (r *throwawayRedis) do(args ...any) {
-	r.t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: r.addr, MaxRetries: -1})
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.Do(ctx, args...).Err(); err != nil {
-		r.t.Fatalf("%v: %v", args, err)
-	}
-}
-
 // TestRedisAway checks that while Redis hangs or is gone every call fails
 // with EUNAVAILABLE within the configured timeouts instead of hanging, and
 // that the same Store works again once Redis is back.
 func TestRedisAway(t *testing.T) {
-	r := startThrowawayRedis(t)
+	r := testenv.StartRedisServer(t)
 	// The pause below is ten times these timeouts: a call that ignored them
 	// would wait for the pause to end and then succeed, failing the test.
 	const timeout = 300 * time.Millisecond
 	const pause = 10 * timeout
 	s, err := redis.Open(redis.Config{
-		URL:         "redis://" + r.addr,
+		URL:         "redis://" + r.Addr,
 		Prefix:      testPrefix(),
 		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
 	})
@@ -155,7 +73,7 @@ func TestRedisAway(t *testing.T) {
 			if got, want := herd.ErrorCode(err), herd.EUNAVAILABLE; got != want {
 				t.Fatalf("%s: %s: code %q (%v), want %q", when, name, got, err, want)
 			}
-			if msg := herd.ErrorMessage(err); strings.Contains(msg, r.addr) || strings.Contains(msg, "i/o timeout") {
+			if msg := herd.ErrorMessage(err); strings.Contains(msg, r.Addr) || strings.Contains(msg, "i/o timeout") {
 				t.Fatalf("%s: %s: client-safe message %q leaks the driver's error", when, name, msg)
 			}
 		}
@@ -163,12 +81,12 @@ func TestRedisAway(t *testing.T) {
 
 	works("Before")
 
-	r.do("CLIENT", "PAUSE", pause.Milliseconds(), "ALL")
+	r.Do("CLIENT", "PAUSE", pause.Milliseconds(), "ALL")
 	unavailable("Paused")
 
-	r.stop()
+	r.Kill()
 	unavailable("Killed")
 
-	r.start()
+	r.Start()
 	works("Restarted")
 }

@@ -82,7 +82,7 @@ func TestOpenRefusesInvalidConfig(t *testing.T) {
 // A replica must start while its Redis is down: Open does not connect, and
 // Ping then reports EUNAVAILABLE.
 func TestOpenWhileRedisIsDown(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	for _, cfg := range []redis.Config{
 		{URL: "redis://" + addr},
 		{ClusterAddrs: []string{addr}},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herdhq/herd/internal/storetest"
+	"github.com/herdhq/herd/internal/testenv"
 	"github.com/herdhq/herd/redis"
 )
 
@@ -16,10 +17,10 @@ import (
 // throwaway primary and a sentinel watching it, as a Sentinel deployment
 // hands herd the primary's address.
 func TestConformanceSentinel(t *testing.T) {
-	primary := startThrowawayRedis(t)
-	sentinelAddr := freeAddr(t)
+	primary := testenv.StartRedisServer(t)
+	sentinelAddr := testenv.FreeAddr(t)
 	_, sentinelPort, _ := net.SplitHostPort(sentinelAddr)
-	host, port, _ := net.SplitHostPort(primary.addr)
+	host, port, _ := net.SplitHostPort(primary.Addr)
 	conf := filepath.Join(t.TempDir(), "sentinel.conf")
 	// The sentinel rewrites its config file, so it must be writable.
 	if err := os.WriteFile(conf, []byte("port "+sentinelPort+"\nbind 127.0.0.1\n"+

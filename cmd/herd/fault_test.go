@@ -18,14 +18,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/herdhq/herd/internal/faultproxy"
 	"github.com/herdhq/herd/internal/testenv"
@@ -330,85 +328,11 @@ func waitRecovered(t *testing.T, probes ...probe) {
 	}
 }
 
-// redisServer is a redis-server of the test's own, which it may kill,
-// pause and start again on the same address.
-type redisServer struct {
-	t    *testing.T
-	addr string
-	cmd  *exec.Cmd
-}
-
-func startRedisServer(t *testing.T) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if testenv.CI() {
-			t.Fatal("redis-server is not installed; CI=true requires it")
-		}
-		t.Skip("redis-server is not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &redisServer{t: t, addr: ln.Addr().String()}
-	ln.Close()
-	r.start()
-	t.Cleanup(r.kill)
-	return r
-}
-
-func (r *redisServer) url() string { return "redis://" + r.addr + "/0" }
-
-// start runs redis-server on r.addr and waits until it answers.
-func (r *redisServer) start() {
-	r.t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	r.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	c := goredis.NewClient(&goredis.Options{Addr: r.addr, MaxRetries: -1})
-	defer c.Close()
-	for range 100 {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	r.t.Fatalf("redis-server on %s did not answer", r.addr)
-}
-
-// kill ends redis-server at once, as a crash or an OOM kill would.
-func (r *redisServer) kill() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
-}
-
-// pause makes redis-server hold every client's commands for d: a Redis
-// that accepts connections and then does not answer.
-func (r *redisServer) pause(d time.Duration) {
-	r.t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: r.addr, MaxRetries: -1})
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.Do(ctx, "CLIENT", "PAUSE", d.Milliseconds(), "ALL").Err(); err != nil {
-		r.t.Fatalf("CLIENT PAUSE: %v", err)
-	}
-}
-
 // redisFixture is two replicas on one Redis of the test's own, one
 // failing closed on revocation checks (the default) and one failing open,
 // and what a user did on them before Redis was lost.
 type redisFixture struct {
-	redis        *redisServer
+	redis        *testenv.RedisServer
 	closed, open *faultClient
 	email, token string
 	cookie       []string
@@ -418,9 +342,9 @@ type redisFixture struct {
 
 func newRedisFixture(t *testing.T) *redisFixture {
 	t.Helper()
-	f := &redisFixture{redis: startRedisServer(t)}
+	f := &redisFixture{redis: testenv.StartRedisServer(t)}
 	env := faultEnv(t)
-	env["REDIS_URL"] = f.redis.url()
+	env["REDIS_URL"] = f.redis.URL()
 	openEnv := map[string]string{"HERD_REVOCATION_FAIL_OPEN": "true"}
 	for k, v := range env {
 		openEnv[k] = v
@@ -510,9 +434,9 @@ func (f *redisFixture) recovered(t *testing.T) {
 // later starts again, empty, on the same address.
 func TestFaultRedisKilled(t *testing.T) {
 	f := newRedisFixture(t)
-	f.redis.kill()
+	f.redis.Kill()
 	f.whileRedisDown(t)
-	f.redis.start()
+	f.redis.Start()
 	f.recovered(t)
 }
 
@@ -525,7 +449,7 @@ func TestFaultRedisPaused(t *testing.T) {
 	// that ignored both would answer 200 once the pause ended.
 	const pause = 15 * time.Second
 	start := time.Now()
-	f.redis.pause(pause)
+	f.redis.Do("CLIENT", "PAUSE", pause.Milliseconds(), "ALL")
 	f.whileRedisDown(t)
 	t.Logf("the checks while paused took %v", time.Since(start).Round(time.Millisecond))
 	if left := time.Until(start.Add(pause)); left > 0 {
@@ -544,7 +468,7 @@ func TestFaultRedisPausedWriteNotStale(t *testing.T) {
 	auth := bearerHeader(f.token)
 	const pause = 4 * time.Second
 	start := time.Now()
-	f.redis.pause(pause)
+	f.redis.Do("CLIENT", "PAUSE", pause.Milliseconds(), "ALL")
 	a := f.open.do("PUT", "/items/"+f.itemID, `{"v":2}`, auth...)
 	if time.Since(start) >= pause {
 		t.Fatalf("the write took longer than the %v pause: it did not run while Redis was paused", pause)
