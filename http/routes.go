@@ -2,6 +2,10 @@ package http
 
 import "net/http"
 
+// routes is the whole API. Idempotency-Key is honoured where a retry could
+// act twice: registration and increments. Login, refresh and session
+// creation answer with credentials, which herd stores only as hashes, so
+// there is no answer to replay; a retried logout finds its token revoked.
 func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /health/live", s.Health.Live())
 	mux.Handle("GET /health/ready", s.Health.Ready())
