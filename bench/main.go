@@ -81,6 +81,12 @@ func envOr(name, def string) string {
 }
 
 func run(ctx context.Context, o options, out io.Writer) (err error) {
+	began := time.Now()
+	defer func() {
+		if err == nil {
+			fmt.Fprintf(out, "the run took %v\n", time.Since(began).Round(time.Second))
+		}
+	}()
 	if err := requireWrk(); err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ const (
 	sessionIdle = 30 * time.Minute
 	cacheTTL    = 5 * time.Minute
 	refreshTTL  = 720 * time.Hour
+	itemHold    = 2 * 10 * time.Second // twice HERD_REQUEST_TIMEOUT
 )
 
 func main() {
@@ -247,12 +248,19 @@ func (f *floor) itemPut(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	it, err := f.pg.PutItem(r.Context(), r.PathValue("id"), data)
+	// herd's write-through: hold the id in the cache, write, release it
+	// with the new version (itemcache.Items.Put).
+	id := r.PathValue("id")
+	if err := f.rs.HoldItem(r.Context(), id, itemHold); err != nil {
+		w.WriteHeader(status(err))
+		return
+	}
+	it, err := f.pg.PutItem(r.Context(), id, data)
 	if err != nil {
 		w.WriteHeader(status(err))
 		return
 	}
-	f.rs.CacheItem(r.Context(), it, cacheTTL)
+	f.rs.ReleaseItem(r.Context(), it, cacheTTL)
 	writeJSON(w, itemJSON{it.ID, it.Data, it.Version, it.UpdatedAt.UTC()})
 }
 
