@@ -34,7 +34,7 @@ import (
 )
 
 type options struct {
-	warmup, duration time.Duration
+	warmup           time.Duration
 	alternations     int
 	load             load
 	readyStarts      int
@@ -49,7 +49,7 @@ func main() {
 	var o options
 	short := flag.Bool("short", false, "CI mode: 1s warm-up, 2s per run, one alternation, fewer samples")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up of each server on each route, not measured")
-	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of one measured run (whole seconds: wrk's unit)")
+	flag.DurationVar(&o.load.duration, "duration", 5*time.Second, "length of one measured run (whole seconds: wrk's unit)")
 	flag.IntVar(&o.alternations, "alternations", 3, "measured runs per server and route, herd and baseline taking turns")
 	flag.IntVar(&o.load.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.load.connections, "connections", 32, "wrk connections, i.e. requests in flight (a route may set fewer)")
@@ -62,7 +62,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "run only the routes whose name contains this")
 	flag.Parse()
 	if *short {
-		o.warmup, o.duration, o.alternations, o.readyStarts, o.countRequests = time.Second, 2*time.Second, 1, 3, 20
+		o.warmup, o.load.duration, o.alternations, o.readyStarts, o.countRequests = time.Second, 2*time.Second, 1, 3, 20
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -237,7 +237,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 
 	fmt.Fprintf(out, "\nload: wrk, %d threads, %d connections (fewer where a route says), %v warm-up, %d × %v per server and route, herd and baseline alternating; herd HERD_LOG_LEVEL=%s\n",
-		o.load.threads, o.load.connections, o.warmup, o.alternations, o.duration, o.logLevel)
+		o.load.threads, o.load.connections, o.warmup, o.alternations, o.load.duration, o.logLevel)
 	var results []routeResult
 	for _, rt := range routes(fx) {
 		if o.only != "" && !strings.Contains(rt.name, o.only) {
