@@ -34,15 +34,15 @@ import (
 )
 
 type options struct {
-	warmup           time.Duration
-	alternations     int
-	load             load
-	readyStarts      int
-	countRequests    int
-	databaseURL      string
-	redisURL         string
-	logLevel         string
-	only             string
+	warmup        time.Duration
+	alternations  int
+	load          load
+	readyStarts   int
+	countRequests int
+	databaseURL   string
+	redisURL      string
+	logLevel      string
+	only          string
 }
 
 func main() {
