@@ -43,6 +43,7 @@ type options struct {
 	redisURL      string
 	logLevel      string
 	only          string
+	herdBinary    string
 }
 
 func main() {
@@ -60,9 +61,19 @@ func main() {
 	flag.StringVar(&o.redisURL, "redis-url", envOr(testenv.RedisSetting, testenv.DefaultRedisURL), "Redis URL")
 	flag.StringVar(&o.logLevel, "log-level", "info", "herd's HERD_LOG_LEVEL: info writes the access log (the product's default), warn does not")
 	flag.StringVar(&o.only, "only", "", "run only the routes whose name contains this")
+	flag.StringVar(&o.herdBinary, "herd-binary", "", "run this herd binary instead of building ./cmd/herd, e.g. to compare two builds")
 	flag.Parse()
 	if *short {
-		o.warmup, o.load.duration, o.alternations, o.readyStarts, o.countRequests = time.Second, 2*time.Second, 1, 3, 20
+		// Short defaults; a flag given explicitly still wins.
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, value := range map[string]string{
+			"warmup": "1s", "duration": "2s", "alternations": "1", "ready-starts": "3", "count-requests": "20",
+		} {
+			if !set[name] {
+				flag.Set(name, value)
+			}
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -101,9 +112,11 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	defer os.RemoveAll(dir)
 
 	fmt.Fprintln(out, "building herd and the baseline…")
-	herdBin, err := build(ctx, root, dir, "./cmd/herd", "herd")
-	if err != nil {
-		return err
+	herdBin := o.herdBinary
+	if herdBin == "" {
+		if herdBin, err = build(ctx, root, dir, "./cmd/herd", "herd"); err != nil {
+			return err
+		}
 	}
 	baselineBin, err := build(ctx, root, dir, "./bench/baseline", "baseline")
 	if err != nil {
