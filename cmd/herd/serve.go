@@ -15,6 +15,7 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/auth"
+	"github.com/herdhq/herd/batchlog"
 	"github.com/herdhq/herd/blob"
 	"github.com/herdhq/herd/health"
 	herdhttp "github.com/herdhq/herd/http"
@@ -43,7 +44,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	log := newLogger(cfg, stdout)
+	log, logs := newLogger(cfg, stdout)
+	defer logs.close()
 	started := time.Now()
 
 	b, err := openBackends(ctx, cfg, log)
@@ -100,6 +102,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("HERD_ADDR=%s: %w", cfg.Addr, err)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "backends", b.describe, "startup_ms", time.Since(started).Milliseconds())
+	// Whoever started herd may be waiting for that line.
+	logs.flush()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -134,15 +138,49 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+// newLogger logs JSON (or text) lines to w with each request's
+// correlation. Info lines are batched into one write per
+// HERD_LOG_FLUSH_INTERVAL: a write per request line costs more than the rest
+// of herd's own work on a request. Close the logOutput last.
+func newLogger(cfg config.Config, w io.Writer) (*slog.Logger, *logOutput) {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
+	out := &logOutput{}
+	if cfg.LogFlush > 0 {
+		out.batched = batchlog.NewWriter(w, 64<<10)
+		w = out.batched
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { out.batched.FlushEvery(ctx, cfg.LogFlush); close(done) }()
+		out.stop = func() { stop(); <-done }
+	}
 	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(reqctx.LogHandler{Handler: h}).With("instance_id", cfg.InstanceID)
+	if out.batched != nil {
+		h = batchlog.Handler{Handler: h, W: out.batched, Level: slog.LevelWarn}
+	}
+	return slog.New(reqctx.LogHandler{Handler: h}).With("instance_id", cfg.InstanceID), out
+}
+
+// logOutput is where the log lines go: batched, or written at once.
+type logOutput struct {
+	batched *batchlog.Writer
+	stop    func()
+}
+
+func (o *logOutput) flush() {
+	if o.batched != nil {
+		o.batched.Flush()
+	}
+}
+
+func (o *logOutput) close() {
+	if o.stop != nil {
+		o.stop()
+	}
 }
 
 // backends are the stores herd serve runs on: the embedded default, or

@@ -20,6 +20,7 @@ type Config struct {
 	DataDir         string
 	LogLevel        string
 	LogFormat       string
+	LogFlush        time.Duration // 0: write each line at once
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
 	CheckTimeout    time.Duration

@@ -39,6 +39,7 @@ var Settings = []Setting{
 	text("HERD_DATA_DIR", "./herd-data", "data directory of the embedded default (SQLite and blobs/)", func(c *Config) *string { return &c.DataDir }, nil),
 	oneOf("HERD_LOG_LEVEL", "info", "log level", func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error"),
 	oneOf("HERD_LOG_FORMAT", "json", "log format", func(c *Config) *string { return &c.LogFormat }, "json", "text"),
+	durationOrOff("HERD_LOG_FLUSH_INTERVAL", "50ms", "info lines are written in batches at this interval (warnings and errors at once); 0 writes every line at once", func(c *Config) *time.Duration { return &c.LogFlush }),
 	duration("HERD_DRAIN_DELAY", "5s", "after SIGTERM: how long readiness is 503 while requests are still served", func(c *Config) *time.Duration { return &c.DrainDelay }),
 	duration("HERD_SHUTDOWN_TIMEOUT", "20s", "after the drain delay: how long in-flight requests get to finish", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	duration("HERD_CHECK_TIMEOUT", "1s", "timeout of each readiness check", func(c *Config) *time.Duration { return &c.CheckTimeout }),
@@ -128,6 +129,17 @@ func duration(name, def, help string, field func(*Config) *time.Duration) Settin
 		d, err := time.ParseDuration(raw)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("want a positive duration such as 500ms or 5s")
+		}
+		*field(c) = d
+		return nil
+	}}
+}
+
+func durationOrOff(name, def, help string, field func(*Config) *time.Duration) Setting {
+	return Setting{Name: name, Default: def, Help: help, set: func(c *Config, raw string) error {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 {
+			return fmt.Errorf("want a duration such as 50ms, or 0 for off")
 		}
 		*field(c) = d
 		return nil
