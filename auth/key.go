@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -164,4 +165,23 @@ func KeyFromSigningKey(sk herd.SigningKey) (Key, error) {
 	}
 	k.ID = sk.ID
 	return k, nil
+}
+
+// SharedKey returns the signing key every replica shares through store:
+// the one stored already, or else a new one that this call stores. Of
+// replicas that start together, all get the same key.
+func SharedKey(ctx context.Context, store herd.SigningKeyStore) (Key, error) {
+	candidate, err := GenerateKey()
+	if err != nil {
+		return Key{}, err
+	}
+	sk, err := candidate.SigningKey(time.Now())
+	if err != nil {
+		return Key{}, err
+	}
+	stored, err := store.EnsureSigningKey(ctx, sk)
+	if err != nil {
+		return Key{}, err
+	}
+	return KeyFromSigningKey(stored)
 }

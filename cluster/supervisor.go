@@ -23,9 +23,12 @@ import (
 type Supervisor struct {
 	opts     Options
 	progress io.Writer
-	haproxy  HAProxyConfig
-	cfgPath  string
-	haLog    string
+	// progressMu keeps the progress lines of concurrent events whole: the
+	// writer may be a terminal, a log or a test's buffer.
+	progressMu sync.Mutex
+	haproxy    HAProxyConfig
+	cfgPath    string
+	haLog      string
 
 	// ops serialises the operations that replace or stop processes
 	// (rollout, kill, backend changes, down).
@@ -683,7 +686,9 @@ func (s *Supervisor) event(kind string, replica int, format string, args ...any)
 	}
 	s.mu.Unlock()
 	if s.progress != nil {
+		s.progressMu.Lock()
 		fmt.Fprintln(s.progress, e)
+		s.progressMu.Unlock()
 	}
 	s.saveState()
 }

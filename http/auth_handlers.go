@@ -79,6 +79,15 @@ func (s *server) handleRegister() http.Handler {
 	})
 }
 
+// logIn reads {"email","password"} and returns the user they belong to.
+func (s *server) logIn(w http.ResponseWriter, r *http.Request) (herd.User, error) {
+	var in credentials
+	if err := decodeJSON(w, r, maxAuthBody, &in); err != nil {
+		return herd.User{}, err
+	}
+	return s.checkCredentials(r, in)
+}
+
 // checkCredentials returns the user whose password matches, or
 // EUNAUTHORIZED without saying which part was wrong. An unknown email costs
 // as much as a wrong password, so timing does not reveal accounts.
@@ -135,12 +144,7 @@ func (s *server) issuePair(r *http.Request, u herd.User, familyID string) (token
 
 func (s *server) handleLogin() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in credentials
-		if err := decodeJSON(w, r, maxAuthBody, &in); err != nil {
-			Error(w, r, s.Log, err)
-			return
-		}
-		u, err := s.checkCredentials(r, in)
+		u, err := s.logIn(w, r)
 		if err != nil {
 			Error(w, r, s.Log, err)
 			return

@@ -19,12 +19,7 @@ func (s *server) setSessionCookie(w http.ResponseWriter, value string, maxAge in
 
 func (s *server) handleSessionCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in credentials
-		if err := decodeJSON(w, r, maxAuthBody, &in); err != nil {
-			Error(w, r, s.Log, err)
-			return
-		}
-		u, err := s.checkCredentials(r, in)
+		u, err := s.logIn(w, r)
 		if err != nil {
 			Error(w, r, s.Log, err)
 			return

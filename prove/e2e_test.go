@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,12 +123,15 @@ func tail(s string, n int) string {
 // testLog writes whole lines to the test log.
 type testLog struct {
 	t   *testing.T
+	mu  *sync.Mutex
 	buf *[]byte
 }
 
-func newTestLog(t *testing.T) testLog { return testLog{t, new([]byte)} }
+func newTestLog(t *testing.T) testLog { return testLog{t, new(sync.Mutex), new([]byte)} }
 
 func (w testLog) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	*w.buf = append(*w.buf, b...)
 	for {
 		i := strings.IndexByte(string(*w.buf), '\n')

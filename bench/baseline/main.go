@@ -109,19 +109,7 @@ func run(ctx context.Context, addr, databaseURL, schema, redisURL, prefix, blobD
 // sharedTokens verifies and signs with the key herd keeps in the database,
 // so a token either server issued works on both.
 func sharedTokens(ctx context.Context, pg *postgres.DB) (*auth.Tokens, error) {
-	candidate, err := auth.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	sk, err := candidate.SigningKey(time.Now())
-	if err != nil {
-		return nil, err
-	}
-	stored, err := pg.EnsureSigningKey(ctx, sk)
-	if err != nil {
-		return nil, err
-	}
-	key, err := auth.KeyFromSigningKey(stored)
+	key, err := auth.SharedKey(ctx, pg)
 	if err != nil {
 		return nil, err
 	}

@@ -326,21 +326,9 @@ func loadTokens(ctx context.Context, cfg config.Config, keys herd.SigningKeyStor
 		}
 		return auth.NewTokens(tcfg, key, previous...), nil
 	}
-	candidate, err := auth.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	sk, err := candidate.SigningKey(time.Now())
-	if err != nil {
-		return nil, err
-	}
-	stored, err := keys.EnsureSigningKey(ctx, sk)
+	key, err := auth.SharedKey(ctx, keys)
 	if err != nil {
 		return nil, fmt.Errorf("loading the shared signing key: %w", err)
-	}
-	key, err := auth.KeyFromSigningKey(stored)
-	if err != nil {
-		return nil, fmt.Errorf("the stored signing key: %w", err)
 	}
 	return auth.NewTokens(tcfg, key, previous...), nil
 }
