@@ -99,7 +99,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		if _, err := parseArgs(fs, args, 0); err != nil {
 			return err
 		}
-		if err := Dial(*dir).Down(ctx); err != nil {
+		err := Dial(*dir).Down(ctx)
+		if errors.Is(err, ErrNotRunning) {
+			return reap(*dir, stdout)
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "cluster stopped")
