@@ -96,15 +96,21 @@ func rollout(ctx context.Context, e *env, res *Result) {
 	if lr == nil {
 		return
 	}
+	zeroFailures(ctx, e, res, w, lr, ok, " during the rollout")
+}
+
+// zeroFailures passes a load only when no request failed and the counter
+// it drove ended exact.
+func zeroFailures(ctx context.Context, e *env, res *Result, w *workload, lr *loadResult, counterOK bool, when string) {
 	res.figure("failed requests", len(lr.failedAttempts))
 	for _, a := range lr.failedAttempts {
 		res.fail("%s at +%.1fs: %s", a.op, a.start.Sub(e.rec.start).Seconds(), a.detail)
 	}
-	if ok {
+	if counterOK {
 		checkCounter(ctx, e, res, w.counter, lr.acked, lr.values, w.users[0].access)
 	}
 	if res.Verdict == Pass {
-		res.Summary = fmt.Sprintf("%d requests at %.0f/s during the rollout, 0 failed", lr.requests, lr.rate())
+		res.Summary = fmt.Sprintf("%d requests at %.0f/s%s, 0 failed", lr.requests, lr.rate(), when)
 	}
 }
 
@@ -120,16 +126,7 @@ func soak(ctx context.Context, e *env, res *Result) {
 	if lr == nil {
 		return
 	}
-	res.figure("failed requests", len(lr.failedAttempts))
-	for _, a := range lr.failedAttempts {
-		res.fail("%s at +%.1fs: %s", a.op, a.start.Sub(e.rec.start).Seconds(), a.detail)
-	}
-	if ok {
-		checkCounter(ctx, e, res, w.counter, lr.acked, lr.values, w.users[0].access)
-	}
-	if res.Verdict == Pass {
-		res.Summary = fmt.Sprintf("%d requests at %.0f/s, 0 failed", lr.requests, lr.rate())
-	}
+	zeroFailures(ctx, e, res, w, lr, ok, "")
 }
 
 // crash SIGKILLs one replica while the load runs with retries. A request
